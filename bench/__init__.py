@@ -1,0 +1,1 @@
+"""Benchmark data generator and harness (issue 7); not part of the test run."""

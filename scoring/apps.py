@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ScoringConfig(AppConfig):
+    name = "scoring"
+    verbose_name = _("Scoring")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)
