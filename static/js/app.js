@@ -10,9 +10,11 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   // Forms loaded by htmx into #dialog-body open as a modal; Cancel or Esc closes it.
+  // Open on afterSettle, not afterSwap: htmx wires hx-post on new content while settling,
+  // and a form shown before that would submit as a plain full-page post.
   const dialog = document.getElementById("dialog");
   if (!dialog) return;
-  document.body.addEventListener("htmx:afterSwap", (event) => {
+  document.body.addEventListener("htmx:afterSettle", (event) => {
     if (event.detail.target.id === "dialog-body" && !dialog.open) {
       dialog.showModal();
       const first = dialog.querySelector("input:not([type=hidden]), select, textarea");
