@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from . import keys
 from .audit import audit
+from .memo import TableMemo
 from .models import ApiToken, AuditEvent, IntakeKey, Team
 
 
@@ -79,16 +80,22 @@ def intake_key_create(
 
 
 def intake_key_revoke(*, key: IntakeKey, actor=None) -> IntakeKey:
-    """Revoke an intake key; its form is refused from now on."""
+    """Revoke an intake key; its form is refused from now on (by other web workers within MEMO_SECONDS)."""
     if IntakeKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
         audit(actor=actor, action=AuditEvent.Action.KEY_CHANGE, obj=key, after={"revoked": key.name})
+    _live_keys.forget()
     key.refresh_from_db()
     return key
 
 
+_live_keys = TableMemo(IntakeKey)
+
+
 def intake_key_for(*, secret: str) -> IntakeKey | None:
     """Return the live intake key with this secret, or None."""
-    key = (
-        IntakeKey.objects.select_related("team").filter(prefix=keys.prefix_of(secret), revoked_at__isnull=True).first()
+    prefix = keys.prefix_of(secret)
+    key = _live_keys.get(
+        prefix,
+        lambda: IntakeKey.objects.select_related("team").filter(prefix=prefix, revoked_at__isnull=True).first(),
     )
     return key if key is not None and keys.matches(secret, key.key_hash) else None

@@ -254,6 +254,13 @@ def compare_suite(people: Personas, repeat: int) -> list[Figure]:
         repeat=repeat,
         raw=raw_sql([(sql.ALL_COUNT, {}), (sql.ALL_PAGE, {"limit": 50})]),
     )
+    funnel_api = measure(
+        "Funnel by stage (director, API)",
+        get_ok(director, reverse("api:funnel-by-stage")),
+        repeat=repeat,
+        raw=raw_sql([(sql.FUNNEL_REPORT, {})]),
+    )
+    funnel_api.note = "count and expected amount per stage for every rep's leads; raw: the same GROUP BY"
     funnel = measure(
         "Funnel by stage (director's my-work page)",
         get_ok(director, reverse("funnel:my-work")),
@@ -283,7 +290,7 @@ def compare_suite(people: Personas, repeat: int) -> list[Figure]:
         repeat=repeat,
         raw=raw_sql([(statement, {}) for statement in sql.MONTHLY_CONVERSION.strip().split(";\n")]),
     )
-    measured = [page, funnel, *([review] if review_url else []), monthly, api]
+    measured = [page, funnel_api, funnel, *([review] if review_url else []), monthly, api]
     figures = measured
     for figure in measured:
         judge(figure, limit=1000, stat="median", ratio_limit=1.5)

@@ -20,9 +20,17 @@ WHERE l.owner_id = %(rep)s AND l.stage IN %(open)s
 ORDER BY l.is_verdict_due DESC, l.is_followup_overdue DESC, l.score DESC, l.id
 """
 
-REP_LIST_COUNT = "SELECT count(*) FROM crm_lead WHERE owner_id = %(rep)s OR owner_id IS NULL"
-REP_LIST_PAGE = (
-    LEAD_ROW + "WHERE l.owner_id = %(rep)s OR l.owner_id IS NULL ORDER BY l.updated_at DESC, l.id DESC LIMIT %(limit)s"
+# The best plan by hand: each half of `own OR pool` counted and paged on its own index, then merged.
+REP_LIST_COUNT = (
+    "SELECT (SELECT count(*) FROM crm_lead WHERE owner_id = %(rep)s)"
+    " + (SELECT count(*) FROM crm_lead WHERE owner_id IS NULL)"
+)
+REP_LIST_PAGE = LEAD_ROW + (  # noqa: S608 (constants only)
+    "WHERE l.id IN ("
+    "(SELECT id FROM crm_lead WHERE owner_id = %(rep)s ORDER BY updated_at DESC, id DESC LIMIT %(limit)s)"
+    " UNION ALL "
+    "(SELECT id FROM crm_lead WHERE owner_id IS NULL ORDER BY updated_at DESC, id DESC LIMIT %(limit)s)"
+    ") ORDER BY l.updated_at DESC, l.id DESC LIMIT %(limit)s"
 )
 
 TEAM_FILTER = "(u.team_id = %(team)s OR l.owner_id IS NULL) AND l.stage = %(stage)s AND l.grade = %(grade)s"
@@ -35,6 +43,7 @@ TEAM_FILTERED_PAGE = LEAD_ROW + "WHERE " + TEAM_FILTER + " ORDER BY l.score DESC
 ALL_COUNT = "SELECT count(*) FROM crm_lead"
 ALL_PAGE = LEAD_ROW + "ORDER BY l.updated_at DESC, l.id DESC LIMIT %(limit)s"
 FUNNEL_BY_STAGE = "SELECT stage, count(*) FROM crm_lead GROUP BY stage"
+FUNNEL_REPORT = "SELECT stage, count(*), sum(expected_amount) FROM crm_lead GROUP BY stage"
 
 # The weekly review's live figures for the reps in scope, in one statement: holdings per rep and stage with
 # amounts and flags, median days in stage, the 13-week cohort's reach, the week's signings and abandons,
@@ -117,7 +126,7 @@ UPDATE scoring_leadscore s SET points = s.points, scored_at = now() FROM leads W
 # New leads and signings per month over the last 12 months (the monthly conversion summary).
 MONTHLY_CONVERSION = """
 SELECT date_trunc('month', created_at AT TIME ZONE 'Asia/Shanghai') AS month, count(*)
-FROM crm_lead WHERE owner_id IS NOT NULL AND created_at >= now() - interval '12 months' GROUP BY 1;
+FROM crm_lead WHERE created_at >= now() - interval '12 months' GROUP BY 1;
 SELECT date_trunc('month', changed_at AT TIME ZONE 'Asia/Shanghai') AS month, count(*)
 FROM crm_stagechange WHERE to_stage = 'signed' AND changed_at >= now() - interval '12 months' GROUP BY 1
 """

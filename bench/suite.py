@@ -48,9 +48,8 @@ def main() -> None:
     args = parser.parse_args()
     configure_env()
     warnings.filterwarnings("ignore", "No directory at")
-    import django
+    import config.wsgi  # noqa: F401  sets Django up as the web server does, with the same frozen heap
 
-    django.setup()
     from .scenarios import run
 
     result = json.dumps(run(args.suite, args.repeat, args.intake_seconds), ensure_ascii=False, indent=2)

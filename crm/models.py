@@ -146,6 +146,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="leads",
+        db_index=False,  # (owner, stage) and (owner, updated_at) lead with it; one index less per score write
     )
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.RESOURCE)
     grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True)
@@ -240,6 +241,8 @@ class Lead(models.Model):
                 name="crm_lead_pool_idx",
                 condition=models.Q(owner__isnull=True),
             ),
+            # Lead lists, newest change first: a director's whole list, and the pool's part of a rep's (crm/paging.py).
+            models.Index(fields=["-updated_at", "-id"], name="crm_lead_recent_idx"),
             models.Index(
                 fields=["owner"],
                 name="crm_lead_flagged_idx",

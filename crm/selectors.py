@@ -9,7 +9,12 @@ DUPLICATE_LIMIT = 20  # enough to find an owned twin among the matches
 
 def lead_list(*, user) -> QuerySet[Lead]:
     """Return the leads the user may see, with what a list row shows joined in."""
-    return Lead.objects.visible_to(user).select_related("customer", "owner").order_by("-updated_at", "-pk")
+    return lead_rows().visible_to(user)
+
+
+def lead_rows() -> QuerySet[Lead]:
+    """Return every lead as a list row, newest change first: for crm.paging.visible_page, which limits it."""
+    return Lead.objects.select_related("customer", "owner").order_by("-updated_at", "-pk")
 
 
 def lead_detail(*, user, pk: int) -> Lead:

@@ -37,7 +37,7 @@ urlpatterns = [
     path("settings/intake-keys/", settings.intake_keys, name="intake-keys"),
     path("settings/intake-keys/<int:pk>/revoke/", settings.intake_key_revoke_view, name="intake-key-revoke"),
     path("settings/webhooks/", settings.webhooks, name="webhooks"),
-    path("settings/webhooks/<int:pk>/toggle/", settings.webhook_toggle, name="webhook-toggle"),
+    path("settings/webhooks/<int:pk>/toggle/", settings.webhook_toggle_view, name="webhook-toggle"),
     path("settings/webhooks/deliveries/<int:pk>/replay/", settings.webhook_replay_view, name="webhook-replay"),
     # Receivables (issue 4)
     path("receivables/", rec.receivables, name="receivables"),

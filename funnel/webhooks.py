@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.memo import TableMemo
 from crm.models import Lead
 
 from .models import Webhook, WebhookDelivery
@@ -55,6 +56,13 @@ def webhook_create(*, name: str, url: str, events: list[str]) -> Webhook:
     return hook
 
 
+def webhook_toggle(*, hook: Webhook) -> Webhook:
+    """Pause an active hook or resume a paused one."""
+    hook.is_active = not hook.is_active
+    hook.save(update_fields=["is_active"])  # saved, not updated: the signal clears _active_hooks at once
+    return hook
+
+
 def lead_payload(lead: Lead) -> dict:
     """Return what a webhook is told about a lead."""
     return {
@@ -71,13 +79,17 @@ def lead_payload(lead: Lead) -> dict:
     }
 
 
+_active_hooks = TableMemo(Webhook)
+
+
 def webhook_emit(*, event: str, payload: Callable[[], dict]) -> int:
     """Record a delivery for every active hook on the event and send them after commit; return how many.
 
     The payload is built only when some hook listens: most changes have no hook, and building it
     reads the lead's customer and owner.
     """
-    hooks = [hook for hook in Webhook.objects.filter(is_active=True) if event in hook.events]
+    active = _active_hooks.get("active", lambda: list(Webhook.objects.filter(is_active=True)))
+    hooks = [hook for hook in active if event in hook.events]
     if not hooks:
         return 0
     body = {"event": event, "sent_at": timezone.now().isoformat(), "data": payload()}

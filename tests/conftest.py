@@ -86,9 +86,13 @@ def _release_test_database(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Start every test with an empty cache: login lockouts and rate limits must not leak between tests."""
+    """Start every test with empty caches: login lockouts, rate limits and remembered rows must not leak."""
     from django.core.cache import cache
 
+    from accounts.memo import forget_all
+
     cache.clear()
+    forget_all()
     yield
     cache.clear()
+    forget_all()

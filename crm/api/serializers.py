@@ -7,8 +7,23 @@ from accounts.models import User
 from crm.models import Contact, Customer, Lead, OwnerChange, StageChange, Visit
 
 
+class CalledField(serializers.CharField):
+    """Read-only text from a model method, called directly.
+
+    DRF's own lookup of a callable source inspects its signature on every row: a third of a
+    100-lead list's serializing time.
+    """
+
+    def __init__(self, method: str, **kwargs):
+        self.method = method
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return getattr(instance, self.method)()
+
+
 class UserRefSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(source="__str__", read_only=True)
+    name = CalledField("__str__")
 
     class Meta:
         model = User
@@ -54,7 +69,7 @@ class ContactSerializer(serializers.ModelSerializer):
 class LeadSerializer(serializers.ModelSerializer):
     customer = CustomerRefSerializer(read_only=True)
     owner = UserRefSerializer(read_only=True, allow_null=True)
-    stage_label = serializers.CharField(source="get_stage_display", read_only=True)
+    stage_label = CalledField("get_stage_display")
     bant_completeness = serializers.IntegerField(read_only=True)
 
     class Meta:

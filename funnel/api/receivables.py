@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api.serializers import CustomerRefSerializer, UserRefSerializer
+from crm.api.serializers import CalledField, CustomerRefSerializer, UserRefSerializer
 from crm.models import Contract, Installment, Payment
 from crm.querysets import AgingBucket
 
@@ -46,7 +46,7 @@ class ContractSerializer(serializers.ModelSerializer):
     contract_status = serializers.CharField(
         source="status", read_only=True, help_text=f"One of {_codes(Contract.Status.choices)}."
     )
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = CalledField("get_status_display")
     supply_suspended = serializers.SerializerMethodField(help_text="Supply to the customer is suspended for debt.")
     installments = InstallmentSerializer(many=True, read_only=True)
 
@@ -81,7 +81,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     payment_status = serializers.CharField(
         source="status", read_only=True, help_text=f"One of {_codes(Payment.Status.choices)}."
     )
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = CalledField("get_status_display")
     recorded_by = UserRefSerializer(read_only=True)
     confirmed_by = UserRefSerializer(read_only=True, allow_null=True)
 

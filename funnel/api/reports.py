@@ -4,7 +4,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..reports.figures import monthly_conversion
+from ..reports.figures import funnel_by_stage, monthly_conversion
 from ..reports.review import review_scope, weekly_review
 
 
@@ -129,5 +129,37 @@ class MonthlyConversionView(APIView):
         scope = review_scope(viewer=request.user, team_id=params.get("team"), rep_id=params.get("rep"))
         months = params.get("months", "12")
         months = min(max(int(months), 1), 24) if months.isdigit() else 12
-        rows = monthly_conversion(scope.rep_ids, months=months, today=timezone.localdate())
+        rows = monthly_conversion(scope.owner_ids, months=months, today=timezone.localdate())
         return Response({"months": rows})
+
+
+class FunnelByStageView(APIView):
+    """Leads and expected amount per stage against the ideal holding, with the same visibility as the weekly review."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("team", int, description="Team id (managers: their own team only)"),
+            OpenApiParameter("rep", int, description="One rep of the scope"),
+        ],
+        responses=inline_serializer(
+            "FunnelByStage",
+            {
+                "stages": inline_serializer(
+                    "FunnelStage",
+                    {
+                        "stage": serializers.CharField(),
+                        "label": serializers.CharField(),
+                        "count": serializers.IntegerField(),
+                        "amount": serializers.DecimalField(max_digits=16, decimal_places=2),
+                        "ideal": serializers.IntegerField(allow_null=True),
+                    },
+                    many=True,
+                )
+            },
+        ),
+    )
+    def get(self, request):
+        params = request.query_params
+        scope = review_scope(viewer=request.user, team_id=params.get("team"), rep_id=params.get("rep"))
+        stages = funnel_by_stage(scope.owner_ids)
+        return Response({"stages": [{**row, "amount": _money(row["amount"])} for row in stages]})

@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .receivables import ContractViewSet, InstallmentViewSet, PaymentViewSet
-from .reports import MonthlyConversionView, WeeklyReviewView
+from .reports import FunnelByStageView, MonthlyConversionView, WeeklyReviewView
 from .views import LeadViewSet, ReviewAgendaViewSet, VisitViewSet
 
 router = DefaultRouter()
@@ -16,6 +16,7 @@ router.register("payments", PaymentViewSet, basename="payment")
 
 urlpatterns = [
     path("reports/weekly-review/", WeeklyReviewView.as_view(), name="weekly-review"),
+    path("reports/funnel/", FunnelByStageView.as_view(), name="funnel-by-stage"),
     path("reports/monthly-conversion/", MonthlyConversionView.as_view(), name="monthly-conversion"),
     *router.urls,
 ]

@@ -14,12 +14,10 @@ def rate_limited(*, key_id: int, per_minute: int, now: float | None = None) -> i
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     counter = f"intake-rate:{key_id}:{window}"
-    cache.add(counter, 0, timeout=WINDOW_SECONDS + 10)
     try:
-        count = cache.incr(counter)
-    except ValueError:  # expired between add and incr
-        cache.set(counter, 1, timeout=WINDOW_SECONDS + 10)
-        count = 1
+        count = cache.incr(counter)  # one round trip for all but the window's first request
+    except ValueError:  # the window's first request, or its counter just expired
+        count = 1 if cache.add(counter, 1, timeout=WINDOW_SECONDS + 10) else cache.incr(counter)
     if count <= per_minute:
         return 0
     return max(1, int((window + 1) * WINDOW_SECONDS - now))

@@ -55,13 +55,13 @@ def _existing_lead(data: dict) -> tuple[Lead | None, object]:
     return lead or customer.leads.order_by("-created_at").first(), customer
 
 
-def _over_daily_cap(key: IntakeKey, submission: IntakeSubmission) -> bool:
+def _over_daily_cap(key: IntakeKey) -> bool:
     if key.daily_cap is None:
         return False
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     created_today = IntakeSubmission.objects.filter(
         key=key, created_at__gte=start, status=IntakeSubmission.Status.CREATED
-    ).exclude(pk=submission.pk)
+    )
     return created_today.count() >= key.daily_cap
 
 
@@ -121,24 +121,25 @@ def intake_submit(
 
 @transaction.atomic
 def _submit(*, key: IntakeKey, data: dict, payload: dict, body_hash: str, idempotency_key: str | None) -> IntakeResult:
+    # A concurrent twin (the same Idempotency-Key, or the same company) fails on a unique index here
+    # and rolls the whole post back; intake_submit then looks again and answers as the twin did.
+    lead, customer = _existing_lead(data)
+    if lead is not None:
+        status, code = IntakeSubmission.Status.DUPLICATE, 200
+    elif _over_daily_cap(key):
+        status, code = IntakeSubmission.Status.PARKED, 202
+    else:
+        lead = _create_lead(key, data, customer)
+        status, code = IntakeSubmission.Status.CREATED, 201
     submission = IntakeSubmission.objects.create(
         key=key,
         idempotency_key=idempotency_key or "",
         body_hash=body_hash,
         payload=payload,
-        status=IntakeSubmission.Status.CREATED,
+        status=status,
+        status_code=code,
+        lead=lead,
     )
-    lead, customer = _existing_lead(data)
-    if lead is not None:
-        status, code = IntakeSubmission.Status.DUPLICATE, 200
-    elif _over_daily_cap(key, submission):
-        status, code = IntakeSubmission.Status.PARKED, 202
-    else:
-        with transaction.atomic():  # the customer's unique name makes a concurrent twin fail here
-            lead = _create_lead(key, data, customer)
-        status, code = IntakeSubmission.Status.CREATED, 201
-    submission.status, submission.status_code, submission.lead = status, code, lead
-    submission.save(update_fields=["status", "status_code", "lead"])
     return IntakeResult(status_code=code, body=submission.response, lead_id=getattr(lead, "pk", None))
 
 

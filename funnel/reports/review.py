@@ -42,6 +42,11 @@ class ReviewScope:
         return self.team is None and self.rep is None
 
     @property
+    def owner_ids(self) -> list[int] | None:
+        """The reps whose leads count, or None for the whole company (the pool and departed reps included)."""
+        return None if self.company_wide else self.rep_ids
+
+    @property
     def week_label(self) -> str:
         year, number, _day = self.week.isocalendar()
         return f"{year}-W{number:02d}"

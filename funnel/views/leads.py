@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from crm import selectors as crm_selectors
 from crm.choices import Stage
 from crm.filters import LeadFilter
 from crm.models import Lead
+from crm.paging import visible_page
 
 from .. import services
 from ..forms import (
@@ -35,8 +35,8 @@ def _editable_lead(request, pk: int) -> Lead:
 
 @login_required
 def lead_list(request):
-    leads = LeadFilter(request.GET, queryset=crm_selectors.lead_list(user=request.user), user=request.user)
-    page = Paginator(leads.qs, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    leads = LeadFilter(request.GET, queryset=crm_selectors.lead_rows(), user=request.user)  # visible_page limits it
+    page = visible_page(leads.qs, user=request.user, per_page=LEADS_PER_PAGE, number=request.GET.get("page"))
     return render(request, "funnel/lead_list.html", {"filter": leads, "page": page})
 
 

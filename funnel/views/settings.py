@@ -12,7 +12,7 @@ from accounts.services import intake_key_create, intake_key_revoke
 
 from ..forms import IntakeKeyForm, WebhookForm
 from ..models import Webhook, WebhookDelivery
-from ..webhooks import webhook_create, webhook_replay
+from ..webhooks import webhook_create, webhook_replay, webhook_toggle
 
 DELIVERIES_SHOWN = 50
 
@@ -79,10 +79,9 @@ def webhooks(request):
 
 @login_required
 @require_POST
-def webhook_toggle(request, pk: int):
+def webhook_toggle_view(request, pk: int):
     _admin_only(request)
-    hook = get_object_or_404(Webhook, pk=pk)
-    Webhook.objects.filter(pk=pk).update(is_active=not hook.is_active)
+    webhook_toggle(hook=get_object_or_404(Webhook, pk=pk))
     return redirect("funnel:webhooks")
 
 

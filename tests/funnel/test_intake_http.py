@@ -135,6 +135,13 @@ def test_missing_unknown_and_revoked_keys_are_401(post, form_key):
     assert not Lead.objects.exists()
 
 
+def test_a_key_revoked_after_use_is_refused_at_once(post, form_key):
+    assert post(LEAD).status_code == 201  # the key is now remembered by the server
+    intake_key_revoke(key=form_key[0])
+    assert post({**LEAD, "company": "杭州西湖电子有限公司", "phone": "13900000002"}).status_code == 401
+    assert Lead.objects.count() == 1
+
+
 def test_the_key_is_never_taken_from_the_query_string(live_server, form_key):
     response = requests.post(f"{live_server.url}/api/v1/intake/leads/?api_key={form_key[1]}", json=LEAD, timeout=10)
     assert response.status_code == 401

@@ -13,7 +13,7 @@ from django.urls import reverse
 from crm.choices import Stage
 from funnel.models import Webhook, WebhookDelivery
 from funnel.services import lead_create, lead_transition
-from funnel.webhooks import webhook_create, webhook_replay
+from funnel.webhooks import webhook_create, webhook_emit, webhook_replay
 from tests.factories import LeadFactory
 
 
@@ -139,3 +139,25 @@ def test_the_admin_page_refuses_a_private_url_with_a_field_error(client, admin_u
         reverse("funnel:webhooks"), {"name": "x", "url": "http://192.168.1.5/", "events": ["lead.won"]}
     )
     assert "url" in response.context["form"].errors and not Webhook.objects.exists()
+
+
+def test_a_paused_hook_gets_nothing_from_the_next_change_on(client, admin_user, rep, receiver):
+    hook = webhook_create(name="ERP", url=receiver.url, events=["lead.created"])
+    lead_create(actor=rep, owner=rep, company="南京紫金软件有限公司", phone="13900000001")  # remembers the hook
+    assert WebhookDelivery.objects.count() == 1
+    client.force_login(admin_user)
+    client.post(reverse("funnel:webhook-toggle", args=[hook.pk]))
+    assert Webhook.objects.get(pk=hook.pk).is_active is False
+    lead_create(actor=rep, owner=rep, company="杭州西湖电子有限公司", phone="13900000002")
+    assert WebhookDelivery.objects.count() == 1
+    client.post(reverse("funnel:webhook-toggle", args=[hook.pk]))
+    lead_create(actor=rep, owner=rep, company="宁波海曙贸易有限公司", phone="13900000003")
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_the_active_hooks_are_read_once_for_many_changes(db, receiver, django_assert_num_queries):
+    webhook_create(name="ERP", url=receiver.url, events=["lead.won"])
+    with django_assert_num_queries(1):
+        assert webhook_emit(event="lead.created", payload=dict) == 0
+    with django_assert_num_queries(0):
+        assert webhook_emit(event="lead.created", payload=dict) == 0

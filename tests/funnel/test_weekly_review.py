@@ -242,6 +242,53 @@ def test_monthly_conversion_through_the_api(world, manager, other_team):
     assert body["months"][-1] == {"month": "2026-11", "new_leads": 0, "signings": 1, "conversion": None}
 
 
+def test_funnel_by_stage_counts_the_teams_leads_in_funnel_order(world, manager, outsider, django_assert_num_queries):
+    LeadFactory(owner=outsider, stage=Stage.CONTACTED)  # another team
+    LeadFactory(owner=None, stage=Stage.CONTACTED)  # the pool belongs to no rep
+    api = APIClient()
+    api.force_authenticate(manager)
+    with django_assert_num_queries(2):  # the team's people, one GROUP BY
+        body = api.get("/api/v1/reports/funnel/").json()
+    stages = {row["stage"]: row for row in body["stages"]}
+    assert [row["stage"] for row in body["stages"]] == [
+        "resource", "graded", "contacted", "lead", "intention", "signed", "implemented", "abandoned"
+    ]  # fmt: skip
+    assert {stage: row["count"] for stage, row in stages.items() if row["count"]} == {
+        "contacted": 3,
+        "intention": 1,
+        "signed": 1,
+        "abandoned": 2,
+    }
+    assert stages["intention"]["amount"] == "100000.00" and stages["resource"]["amount"] == "0.00"
+    assert stages["contacted"]["label"] == "接触" and stages["contacted"]["ideal"] is not None
+
+
+def test_the_company_funnel_and_conversion_count_the_pool_and_departed_reps(world, director, rep):
+    departed = UserFactory(role="rep", is_active=False)
+    api = APIClient()
+    api.force_authenticate(director)
+    with time_machine.travel(NOW, tick=False):
+        LeadFactory(owner=None, stage=Stage.RESOURCE)
+        LeadFactory(owner=departed, stage=Stage.RESOURCE)
+        stages = {row["stage"]: row["count"] for row in api.get("/api/v1/reports/funnel/").json()["stages"]}
+        months = api.get("/api/v1/reports/monthly-conversion/", {"months": 1}).json()["months"]
+        team = {
+            row["stage"]: row["count"]
+            for row in api.get("/api/v1/reports/funnel/", {"team": rep.team_id}).json()["stages"]
+        }
+    assert stages["resource"] == 2 and stages["contacted"] == 3
+    assert team["resource"] == 0  # a team's funnel is its reps' leads only
+    assert months == [{"month": "2026-11", "new_leads": 2, "signings": 1, "conversion": 0.5}]
+
+
+def test_funnel_by_stage_keeps_to_the_viewers_scope(world, manager, rep, other_team):
+    api = APIClient()
+    api.force_authenticate(manager)
+    assert api.get("/api/v1/reports/funnel/", {"team": other_team.pk}).status_code == 404
+    api.force_authenticate(rep)
+    assert api.get("/api/v1/reports/funnel/").status_code == 404  # reps have no team report
+
+
 def test_the_page_names_abandon_reasons_in_chinese(client, world, manager):
     with time_machine.travel(NOW, tick=False):
         client.force_login(manager)
