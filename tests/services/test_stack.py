@@ -66,3 +66,22 @@ def test_after_commit_task_reaches_a_real_worker_through_redis(manager, rep, tea
             )
     finally:
         app.conf.task_always_eager = True
+
+
+def test_the_intake_rate_counts_in_redis_in_one_round_trip(settings):
+    """Production counts in Redis with INCR + EXPIRE; the counter stays readable through the cache API."""
+    from django.core.cache import caches
+
+    from funnel.intake.limits import rate_limited
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.CELERY_BROKER_URL}
+    }
+    minute = 1_800_000_000
+    caches["default"].delete("intake-rate:7:30000000")
+    answers = [rate_limited(key_id=7, per_minute=2, now=minute + 10) for _ in range(3)]
+    assert answers == [0, 0, 50]
+    assert caches["default"].get("intake-rate:7:30000000") == 3
+    stored_key = caches["default"].make_key("intake-rate:7:30000000")
+    assert 0 < redis.Redis.from_url(settings.CELERY_BROKER_URL).ttl(stored_key) <= 70
+    caches["default"].delete("intake-rate:7:30000000")
