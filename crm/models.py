@@ -146,7 +146,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="leads",
-        db_index=False,  # (owner, stage) and (owner, updated_at) lead with it; one index less per score write
+        db_index=False,  # (owner, stage) and (owner, updated_at) lead with it: one index less to write
     )
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.RESOURCE)
     grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True)
@@ -222,6 +222,7 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        db_index=False,  # read on its lead only; people are deactivated, not deleted
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -236,6 +237,8 @@ class Lead(models.Model):
             models.Index(fields=["owner", "stage"], name="crm_lead_owner_stage_idx"),
             models.Index(fields=["stage", "stage_entered_at"], name="crm_lead_stage_entered_idx"),
             models.Index(fields=["owner", "-updated_at"], name="crm_lead_owner_updated_idx"),
+            # The review's cohorts (a team's leads created since a day), answered from the index alone.
+            models.Index(fields=["owner", "created_at"], name="crm_lead_owner_created_idx", include=["id"]),
             models.Index(
                 fields=["stage", "updated_at"],
                 name="crm_lead_pool_idx",
@@ -319,7 +322,13 @@ class Visit(models.Model):
 class StageChange(models.Model):
     """One move of a lead between stages: who, when, from, to and why."""
 
-    lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="stage_changes")
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("lead"),
+        on_delete=models.CASCADE,
+        related_name="stage_changes",
+        db_index=False,  # crm_stagechange_lead_idx leads with it
+    )
     from_stage = models.CharField(_("from"), max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
     actor = models.ForeignKey(
@@ -341,7 +350,8 @@ class StageChange(models.Model):
         verbose_name_plural = _("stage changes")
         ordering = ["-changed_at"]
         indexes = [
-            models.Index(fields=["lead", "-changed_at"], name="crm_stagechange_lead_idx"),
+            # to_stage included: which stages a cohort reached is read from the index alone (weekly review).
+            models.Index(fields=["lead", "-changed_at"], name="crm_stagechange_lead_idx", include=["to_stage"]),
             models.Index(fields=["to_stage", "changed_at"], name="crm_stagechange_to_idx"),
         ]
 
