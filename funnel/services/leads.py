@@ -15,6 +15,7 @@ from ..webhooks import lead_payload, webhook_emit
 from .cadence import leads_flag_cadence
 from .ownership import owner_changes_record
 from .pool import assignable_users
+from .receivables_collection import customer_account_fold
 
 # What a lead's edit form may change; owner, stage, score and flags have their own doors.
 EDITABLE_LEAD_FIELDS = (
@@ -166,6 +167,7 @@ def customer_merge(*, keep: Customer, duplicate: Customer, actor) -> Customer:
             setattr(keep, field, getattr(duplicate, field))
     keep.owner_id = keep.owner_id or duplicate.owner_id
     keep.notes = "\n".join(filter(None, [keep.notes, duplicate.notes]))
+    customer_account_fold(keep=keep, duplicate=duplicate, actor=actor)
     name = duplicate.name
     duplicate.delete()
     keep.save()

@@ -15,6 +15,7 @@ from crm.models import (
     CollectionTarget,
     Contract,
     Customer,
+    CustomerAccount,
     Installment,
     MoneyChange,
     Payment,
@@ -144,6 +145,38 @@ def credit_limit_set(*, customer: Customer, actor, credit_limit: Decimal | None)
         after={"credit_limit": credit_limit},
     )
     return customer
+
+
+def customer_account_fold(*, keep: Customer, duplicate: Customer, actor) -> None:
+    """Give the kept customer of a merge the stricter standing of the two: the lower credit limit, and
+    the duplicate's suspension when it is suspended, so merging never lifts a limit or a suspension.
+
+    The duplicate's money history moves to the kept customer. Called inside the merge's transaction.
+    """
+    MoneyChange.objects.filter(customer=duplicate).update(customer=keep)
+    theirs = CustomerAccount.objects.filter(customer=duplicate).first()
+    if theirs is None:
+        return
+    ours = locked_account(customer_id=keep.pk)
+    before = {"credit_limit": ours.credit_limit, "supply_suspended_at": ours.supply_suspended_at}
+    if theirs.credit_limit is not None and (ours.credit_limit is None or theirs.credit_limit < ours.credit_limit):
+        ours.credit_limit = theirs.credit_limit
+    if theirs.supply_suspended_at is not None and ours.supply_suspended_at is None:
+        ours.supply_suspended_at, ours.suspension_reason = theirs.supply_suspended_at, theirs.suspension_reason
+    after = {"credit_limit": ours.credit_limit, "supply_suspended_at": ours.supply_suspended_at}
+    if after == before:
+        return
+    ours.save()
+    money_audit(
+        action=MoneyChange.Action.CREDIT_LIMIT_SET
+        if after["credit_limit"] != before["credit_limit"]
+        else MoneyChange.Action.SUPPLY_SUSPENDED,
+        actor=actor,
+        customer_id=keep.pk,
+        before=before,
+        after=after,
+        note=_("Merged duplicate “%s”") % duplicate.name,
+    )
 
 
 @transaction.atomic

@@ -4,10 +4,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from crm.choices import BuyingRole, Source, Stage
-from crm.models import Contact, Customer, Lead, OwnerChange, StageChange, Visit
-from funnel.services import customer_merge, lead_create
+from crm.models import Contact, Customer, CustomerAccount, Lead, MoneyChange, OwnerChange, StageChange, Visit
+from funnel.services import credit_limit_set, customer_merge, lead_create
 from tests.factories import ContactFactory, CustomerFactory, LeadFactory, VisitFactory
 
 COMPANY = "苏州恒信精密机械有限公司"
@@ -144,6 +145,33 @@ def test_a_duplicate_is_merged_into_the_customer_kept(persona, rep, request):
     change = OwnerChange.objects.get()
     assert (change.action, change.customer, change.actor) == (Action.MERGE, keep, actor)
     assert "恒信精机" in change.reason
+
+
+def test_a_merge_keeps_the_stricter_credit_standing_and_the_money_history(support, finance, rep):
+    keep = CustomerFactory(name=COMPANY, owner=rep)
+    duplicate = CustomerFactory(name="恒信精机", owner=None)
+    credit_limit_set(customer=keep, actor=finance, credit_limit=Decimal("500000.00"))
+    credit_limit_set(customer=duplicate, actor=finance, credit_limit=Decimal("80000.00"))
+    CustomerAccount.objects.filter(customer=duplicate).update(
+        supply_suspended_at=timezone.now(), suspension_reason="三次催款未回复"
+    )
+    customer_merge(keep=keep, duplicate=duplicate, actor=support)
+    account = CustomerAccount.objects.get(customer=keep)
+    assert account.credit_limit == Decimal("80000.00")  # a merge never raises a limit
+    assert account.supply_suspended_at is not None and account.suspension_reason == "三次催款未回复"
+    history = MoneyChange.objects.filter(customer=keep).order_by("pk")
+    assert [change.action for change in history] == ["credit_limit_set", "credit_limit_set", "credit_limit_set"]
+    assert history.last().actor == support and "恒信精机" in history.last().note
+
+
+def test_a_merge_leaves_a_stricter_kept_account_alone(support, finance, rep):
+    keep = CustomerFactory(name=COMPANY, owner=rep)
+    duplicate = CustomerFactory(name="恒信精机", owner=None)
+    credit_limit_set(customer=keep, actor=finance, credit_limit=Decimal("1000.00"))
+    credit_limit_set(customer=duplicate, actor=finance, credit_limit=None)
+    customer_merge(keep=keep, duplicate=duplicate, actor=support)
+    assert CustomerAccount.objects.get(customer=keep).credit_limit == Decimal("1000.00")
+    assert MoneyChange.objects.filter(customer=keep).count() == 2  # both earlier changes, no new one
 
 
 @pytest.mark.parametrize("persona", ["rep", "manager", "finance"])
