@@ -32,7 +32,7 @@ from crm.choices import (
     VisitKind,
     VisitOutcome,
 )
-from crm.models import Contact, Customer, Lead, StageChange, Visit
+from crm.models import Contact, Contract, Customer, Installment, Lead, MoneyChange, Payment, StageChange, Visit
 from funnel.ideal import ideal
 from funnel.reports.rollups import rollups_build, snapshots_backfill
 from funnel.services import leads_flag_cadence
@@ -177,6 +177,7 @@ def demo_build(*, leads: int, reps: int, seed: int, reset: bool = False, now: da
     for model in (Customer, Contact, Lead, StageChange, Visit):  # parents first: children need their ids
         model.objects.bulk_create(plan.rows[model], batch_size=BATCH_SIZE)
     _backdate(support)
+    _add_contracts(rng, plan.now, finance=next(user for user in users if user.role == Role.FINANCE))
     leads_flag_cadence(now=plan.now)
     # The weekly review's trend charts and company figures read these; build them as the jobs would.
     snapshots_backfill()
@@ -185,7 +186,7 @@ def demo_build(*, leads: int, reps: int, seed: int, reset: bool = False, now: da
 
 @transaction.atomic
 def demo_delete() -> None:
-    """Delete the demo's visits, stage history, leads, contacts, customers, users and teams, children first."""
+    """Delete the demo's visits, stage history, contracts, leads, customers, users and teams, children first."""
     users = demo_users()
     leads = Lead.objects.filter(Q(created_by__in=users) | Q(owner__in=users))
     customer_ids = {*leads.values_list("customer_id", flat=True), *users.values_list("customers", flat=True)}
@@ -193,6 +194,10 @@ def demo_delete() -> None:
     # Visits, leads and customers PROTECT their users and customers, so they go first.
     Visit.objects.filter(Q(lead__in=leads) | Q(author__in=users)).delete()
     StageChange.objects.filter(lead__in=leads).delete()
+    contracts = Contract.objects.filter(lead__in=leads)
+    MoneyChange.objects.filter(contract__in=contracts).delete()
+    Payment.objects.filter(installment__contract__in=contracts).delete()
+    contracts.delete()  # with their installments and reminders
     leads.delete()
     ids = sorted(customer_ids)
     for start in range(0, len(ids), BATCH_SIZE):
@@ -385,6 +390,9 @@ def _add_lead(plan: _Plan, index: int, owner: User | None) -> None:
     depth = FUNNEL_ORDER.index(path[-2] if path[-1] == Stage.ABANDONED else path[-1])
     signed_at = times[path.index(Stage.SIGNED)] if Stage.SIGNED in path else None
     _qualify(rng, lead, depth, short_name, _close_date(rng, lead, signed_at, now))
+    if signed_at is not None and lead.stage != Stage.ABANDONED:  # 签约 needs the contract's amount and date
+        lead.signed_amount = lead.expected_amount
+        lead.signed_on = timezone.localdate(signed_at)
     if lead.stage == Stage.ABANDONED:
         lead.lost_reason = _pick(rng, LOST_WEIGHTS)
         lead.lost_note = rng.choice(LOST_NOTES) if lead.lost_reason == LostReason.OTHER else ""
@@ -475,6 +483,70 @@ def _add_visits(plan: _Plan, lead: Lead, contacts: list[Contact], stalled: bool)
     if lead.is_open:
         last = plan.rows[Visit][-1]
         lead.next_step, lead.next_step_date = last.next_step, last.next_step_date
+
+
+def _add_contracts(rng: random.Random, now: datetime, *, finance: User) -> None:
+    """Give every signed lead its contract: 1-3 monthly installments and the payments made so far.
+
+    Implemented leads were paid in full before acceptance; signed ones paid most of what fell due,
+    so finance finds overdue installments in every aging bucket and a few payments to confirm.
+    """
+    signed = Lead.objects.filter(stage__in=(Stage.SIGNED, Stage.IMPLEMENTED), signed_amount__gt=0).order_by("pk")
+    today, rate = timezone.localdate(now), Decimal(str(settings.COMMISSION_BASE_RATE_PERCENT))
+    plans = []
+    for lead in signed:
+        amount, count = lead.signed_amount, rng.randint(1, 3)
+        parts = [(amount / count).quantize(Decimal("0.01"))] * (count - 1)
+        parts.append(amount - sum(parts))
+        dues = [lead.signed_on + timedelta(days=30 * number) for number in range(count)]
+        plans.append((lead, parts, dues))
+    contracts = Contract.objects.bulk_create(
+        [
+            Contract(
+                lead=lead,
+                owner_id=lead.owner_id,
+                created_by_id=lead.owner_id,
+                amount=lead.signed_amount,
+                signed_on=lead.signed_on,
+                commission_rate=rate,
+                implementation_accepted_at=lead.closed_at if lead.stage == Stage.IMPLEMENTED else None,
+            )
+            for lead, _parts, _dues in plans
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    installments, payments = [], []
+    for contract, (lead, parts, dues) in zip(contracts, plans, strict=True):
+        for number, (part, due) in enumerate(zip(parts, dues, strict=True), start=1):
+            installment = Installment(contract=contract, number=number, due_on=due, amount=part)
+            installments.append(installment)
+            if lead.stage == Stage.IMPLEMENTED:
+                paid_on = min(due, timezone.localdate(lead.closed_at))
+            elif due <= today and rng.random() < 0.7:
+                paid_on = min(today, due + timedelta(days=rng.randint(-5, 20)))
+            else:
+                continue  # not due yet, or overdue: receivables to chase
+            confirmed = lead.stage == Stage.IMPLEMENTED or (today - paid_on).days > 7  # finance confirms weekly
+            if confirmed:
+                installment.paid_amount, installment.paid_on = part, paid_on
+                contract.paid_amount += part
+            at = timezone.make_aware(datetime.combine(paid_on, datetime.min.time()).replace(hour=10))
+            payments.append(
+                Payment(
+                    installment=installment,
+                    amount=part,
+                    paid_on=paid_on,
+                    status=Payment.Status.CONFIRMED if confirmed else Payment.Status.RECORDED,
+                    recorded_by_id=lead.owner_id,
+                    recorded_at=at,
+                    confirmed_by=finance if confirmed else None,
+                    confirmed_at=at if confirmed else None,
+                    reference=f"银行回单 {lead.pk:06d}-{number}",
+                )
+            )
+    Installment.objects.bulk_create(installments, batch_size=BATCH_SIZE)
+    Payment.objects.bulk_create(payments, batch_size=BATCH_SIZE)
+    Contract.objects.bulk_update(contracts, ["paid_amount"], batch_size=BATCH_SIZE)
 
 
 def _backdate(support: User) -> None:

@@ -2,12 +2,12 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db.models import Count, F, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from crm.choices import OPEN_STAGES, Stage
-from crm.models import Contact, Customer, Lead, StageChange, Visit
+from crm.models import Contact, Contract, Customer, Installment, Lead, Payment, StageChange, Visit
 from funnel.demo import DEMO_PASSWORD
 
 LEADS = 300
@@ -23,7 +23,7 @@ def seeded(db, settings):
 
 
 def _row_counts() -> dict[str, int]:
-    models = (User, Team, Customer, Contact, Lead, StageChange, Visit)
+    models = (User, Team, Customer, Contact, Lead, StageChange, Visit, Contract, Installment, Payment)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -103,6 +103,22 @@ def test_seed_demo_visits_are_logged_by_the_lead_owner(seeded):
     assert Visit.objects.exists()
     assert not Visit.objects.exclude(author_id=F("lead__owner_id")).exists()
     assert not Lead.objects.filter(owner__isnull=True, visits__isnull=False).exists()
+
+
+def test_seed_demo_signed_leads_have_contracts_that_add_up(seeded):
+    signed = Lead.objects.filter(stage__in=(Stage.SIGNED, Stage.IMPLEMENTED))
+    assert signed.exists() and not signed.filter(signed_amount__isnull=True).exists()  # 签约 needs amount and date
+    assert Contract.objects.count() == signed.count()
+    for contract in Contract.objects.select_related("lead").annotate(
+        planned=Sum("installments__amount"), paid=Sum("installments__paid_amount")
+    ):
+        assert contract.planned == contract.amount == contract.lead.signed_amount
+        assert contract.paid == contract.paid_amount
+        if contract.lead.stage == Stage.IMPLEMENTED:
+            assert contract.paid_amount == contract.amount  # 实施 only when fully paid
+    today = timezone.localdate()
+    assert Installment.objects.filter(due_on__lt=today, paid_on__isnull=True).exists()  # something to chase
+    assert Payment.objects.filter(status=Payment.Status.RECORDED).exists()  # something for finance to confirm
 
 
 def test_seed_demo_second_run_adds_nothing(seeded):
