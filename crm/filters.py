@@ -11,6 +11,7 @@ from accounts.models import User
 from . import normalize
 from .choices import Grade, Source, Stage
 from .models import Contact, Customer, Lead, StageChange, Visit
+from .widgets import QuickSelect
 
 MAX_ID = 2**63 - 1
 MAX_OFFSET = timedelta(hours=14)  # the widest offset of any real time zone
@@ -88,6 +89,8 @@ class LeadFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Only people whose leads the user may see can be picked: ?owner= cannot widen visibility.
         self.filters["owner"].queryset = User.objects.visible_to(user).sales() if user else User.objects.none()
+        for name in ("stage", "grade", "source", "owner", "o"):
+            self.filters[name].extra["widget"] = QuickSelect
 
     def filter_text(self, queryset, name, value):
         value = value.strip()
@@ -105,11 +108,8 @@ class LeadFilter(django_filters.FilterSet):
     def filter_flagged(self, queryset, name, value):
         if value is None:
             return queryset
-        return (
-            queryset.flagged()
-            if value
-            else queryset.exclude(is_followup_overdue=True, is_verdict_due=True, is_slow=True)
-        )
+        flags = Q(is_followup_overdue=True) | Q(is_verdict_due=True) | Q(is_slow=True)
+        return queryset.filter(flags) if value else queryset.exclude(flags)
 
 
 class CustomerFilter(django_filters.FilterSet):

@@ -74,3 +74,14 @@ def test_lead_list_query_count_is_flat(rows, client, rep, django_assert_num_quer
     # session, user, a count and the first rows of own leads and of the pool, the page with customer and owner
     with django_assert_num_queries(7):
         client.get(reverse("funnel:lead-list"))
+
+
+def test_the_flagged_filter_splits_leads_with_any_flag_from_the_rest(client, rep):
+    calm = LeadFactory(owner=rep)
+    one_flag = LeadFactory(owner=rep, is_slow=True)
+    two_flags = LeadFactory(owner=rep, is_followup_overdue=True, is_verdict_due=True)
+    client.force_login(rep)
+    flagged = client.get(reverse("funnel:lead-list"), {"flagged": "true"}).context["page"]
+    calm_only = client.get(reverse("funnel:lead-list"), {"flagged": "false"}).context["page"]
+    assert {lead.pk for lead in flagged} == {one_flag.pk, two_flags.pk}
+    assert [lead.pk for lead in calm_only] == [calm.pk]
