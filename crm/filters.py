@@ -45,10 +45,10 @@ class LeadFilter(django_filters.FilterSet):
     takes_user = True
 
     q = django_filters.CharFilter(label=_("Company, contact or phone"), method="filter_text")
-    stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices)
-    grade = django_filters.ChoiceFilter(label=_("Grade"), choices=Grade.choices)
-    source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
+    stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices, widget=QuickSelect)
+    grade = django_filters.ChoiceFilter(label=_("Grade"), choices=Grade.choices, widget=QuickSelect)
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Source.choices, widget=QuickSelect)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none(), widget=QuickSelect)
     score_min = django_filters.NumberFilter(
         label=_("Score from"), field_name="score", lookup_expr="gte", min_value=0, max_value=100
     )
@@ -63,6 +63,7 @@ class LeadFilter(django_filters.FilterSet):
     updated_before = BoundedIsoDateTimeFilter(label=_("Updated before"), field_name="updated_at", lookup_expr="lt")
     o = django_filters.OrderingFilter(
         label=_("Sort by"),
+        widget=QuickSelect,
         fields=(
             ("updated_at", "updated"),
             ("score", "score"),
@@ -89,8 +90,6 @@ class LeadFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Only people whose leads the user may see can be picked: ?owner= cannot widen visibility.
         self.filters["owner"].queryset = User.objects.visible_to(user).sales() if user else User.objects.none()
-        for name in ("stage", "grade", "source", "owner", "o"):
-            self.filters[name].extra["widget"] = QuickSelect
 
     def filter_text(self, queryset, name, value):
         value = value.strip()
