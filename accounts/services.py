@@ -79,6 +79,9 @@ def intake_key_create(
     return key, secret
 
 
+_live_keys = TableMemo(IntakeKey)  # by prefix; intake_key_for reads it on every web-to-lead post
+
+
 def intake_key_revoke(*, key: IntakeKey, actor=None) -> IntakeKey:
     """Revoke an intake key; its form is refused from now on (by other web workers within MEMO_SECONDS)."""
     if IntakeKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
@@ -86,9 +89,6 @@ def intake_key_revoke(*, key: IntakeKey, actor=None) -> IntakeKey:
     _live_keys.forget()
     key.refresh_from_db()
     return key
-
-
-_live_keys = TableMemo(IntakeKey)
 
 
 def intake_key_for(*, secret: str) -> IntakeKey | None:

@@ -28,9 +28,6 @@ class VisibleRows:
     def count(self) -> int:
         return sum(self.leads.filter(part).count() for part in self.parts)
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __getitem__(self, index: slice):
         if len(self.parts) < 2 or index.stop is None or index.stop > SPLIT_DEPTH:
             return self.visible[index]

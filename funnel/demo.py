@@ -7,7 +7,7 @@ every row is written with bulk_create: 2,000 leads take about two seconds on SQL
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
@@ -36,6 +36,7 @@ from crm.models import Contact, Contract, Customer, Installment, Lead, MoneyChan
 from funnel.ideal import ideal
 from funnel.reports.rollups import rollups_build, snapshots_backfill
 from funnel.services import leads_flag_cadence
+from funnel.services.receivables import base_commission_rate, cents
 
 # A public demo login, printed by seed_demo on purpose; never used outside demo data.
 DEMO_PASSWORD = "crm-demo-2026"  # noqa: S105
@@ -492,11 +493,11 @@ def _add_contracts(rng: random.Random, now: datetime, *, finance: User) -> None:
     so finance finds overdue installments in every aging bucket and a few payments to confirm.
     """
     signed = Lead.objects.filter(stage__in=(Stage.SIGNED, Stage.IMPLEMENTED), signed_amount__gt=0).order_by("pk")
-    today, rate = timezone.localdate(now), Decimal(str(settings.COMMISSION_BASE_RATE_PERCENT))
+    today, rate = timezone.localdate(now), base_commission_rate()
     plans = []
     for lead in signed:
         amount, count = lead.signed_amount, rng.randint(1, 3)
-        parts = [(amount / count).quantize(Decimal("0.01"))] * (count - 1)
+        parts = [cents(amount / count)] * (count - 1)
         parts.append(amount - sum(parts))
         dues = [lead.signed_on + timedelta(days=30 * number) for number in range(count)]
         plans.append((lead, parts, dues))
@@ -530,7 +531,7 @@ def _add_contracts(rng: random.Random, now: datetime, *, finance: User) -> None:
             if confirmed:
                 installment.paid_amount, installment.paid_on = part, paid_on
                 contract.paid_amount += part
-            at = timezone.make_aware(datetime.combine(paid_on, datetime.min.time()).replace(hour=10))
+            at = timezone.make_aware(datetime.combine(paid_on, time(10)))
             payments.append(
                 Payment(
                     installment=installment,

@@ -7,6 +7,12 @@ from rest_framework.views import APIView
 from ..reports.figures import funnel_by_stage, monthly_conversion
 from ..reports.review import review_scope, weekly_review
 
+# Every report's scope, checked by review_scope: a manager's own team, any team or rep for a director.
+SCOPE_PARAMETERS = [
+    OpenApiParameter("team", int, description="Team id (managers: their own team only)"),
+    OpenApiParameter("rep", int, description="One rep of the scope"),
+]
+
 
 def _money(value) -> str:
     return f"{value:.2f}"
@@ -80,8 +86,7 @@ class WeeklyReviewView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("team", int, description="Team id (managers: their own team only)"),
-            OpenApiParameter("rep", int, description="One rep of the scope"),
+            *SCOPE_PARAMETERS,
             OpenApiParameter("week", str, description="ISO week, e.g. 2026-W48 (default: this week)"),
             OpenApiParameter("source", str),
             OpenApiParameter("grade", str),
@@ -115,8 +120,7 @@ class MonthlyConversionView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("team", int, description="Team id (managers: their own team only)"),
-            OpenApiParameter("rep", int, description="One rep of the scope"),
+            *SCOPE_PARAMETERS,
             OpenApiParameter("months", int, description="How many months back, 1-24 (default 12)"),
         ],
         responses=inline_serializer(
@@ -137,10 +141,7 @@ class FunnelByStageView(APIView):
     """Leads and expected amount per stage against the ideal holding, with the same visibility as the weekly review."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("team", int, description="Team id (managers: their own team only)"),
-            OpenApiParameter("rep", int, description="One rep of the scope"),
-        ],
+        parameters=SCOPE_PARAMETERS,
         responses=inline_serializer(
             "FunnelByStage",
             {

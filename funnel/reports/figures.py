@@ -332,8 +332,8 @@ def funnel_by_stage(rep_ids: list[int] | None) -> list[dict]:
         {
             "stage": stage,
             "label": Stage(stage).label,
-            "count": rows[stage]["n"] if stage in rows else 0,
-            "amount": (rows[stage]["amount"] if stage in rows else None) or Decimal(0),
+            "count": rows.get(stage, {}).get("n", 0),
+            "amount": rows.get(stage, {}).get("amount") or Decimal(0),
             "ideal": holding.get(stage),
         }
         for stage in (*FUNNEL_ORDER, Stage.ABANDONED)

@@ -39,6 +39,11 @@ def setting(name: str):
     return getattr(settings, name, DEFAULTS[name])
 
 
+def base_commission_rate() -> Decimal:
+    """Return the commission rate, in percent, a new contract starts with."""
+    return Decimal(str(setting("COMMISSION_BASE_RATE_PERCENT")))
+
+
 def late_penalty_points() -> Decimal:
     """Return the commission points lost on late collection; DOMAIN.md allows 1 to 5."""
     points = Decimal(str(setting("COMMISSION_LATE_PENALTY_POINTS")))
@@ -154,7 +159,7 @@ def contract_sign(*, lead: Lead, amount: Decimal, signed_on: date, actor) -> Con
         amount=amount,
         signed_on=signed_on,
         status=status,
-        commission_rate=Decimal(str(setting("COMMISSION_BASE_RATE_PERCENT"))),
+        commission_rate=base_commission_rate(),
         created_by=actor,
     )
     Installment.objects.create(
